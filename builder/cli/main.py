@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "save": ("builder.cli.cmd_save", "Write images to a docker-archive or OCI tar"),
     "load": ("builder.cli.cmd_load", "Load images from an archive"),
     "import": ("builder.cli.cmd_import", "Make an image from a rootfs tarball"),
+    "pull": ("builder.cli.cmd_pull", "Pull an image from a registry"),
+    "push": ("builder.cli.cmd_push", "Push an image to a registry"),
+    "login": ("builder.cli.cmd_login", "Log in to a registry"),
+    "logout": ("builder.cli.cmd_logout", "Log out from a registry"),
     "system df": ("builder.cli.cmd_system", "Show disk usage"),
     "system prune": ("builder.cli.cmd_system", "Remove unused data"),
 }
