@@ -34,6 +34,7 @@ __all__ = [
     "InstructionError",
     "StageCycleError",
     "UnknownStageError",
+    "printable",
     "render_excerpt",
 ]
 
@@ -69,7 +70,7 @@ class FrontendError(Exception):
             parts.append(render_excerpt(source, self.span))
         if self.hint:
             parts.append(f"hint: {self.hint}")
-        return "\n".join(parts)
+        return printable("\n".join(parts))
 
     def __str__(self) -> str:
         return self.header()
@@ -116,13 +117,22 @@ class Diagnostic:
             parts.append(render_excerpt(source, self.span))
         if self.url:
             parts.append(f"see {self.url}")
-        return "\n".join(parts)
+        return printable("\n".join(parts))
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (but newlines and tabs) shown as ``?``, so
+    a hostile Dockerfile cannot send escape sequences to the user's terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else "?" for c in text)
 
 
 def render_excerpt(source: str, span: Span, context: int = 2) -> str:
     """Up to ``context`` lines either side of ``span.line``, the span's first
     line marked ``>>>`` and underlined with carets."""
-    lines = source.splitlines() or [""]
+    # split on "\n" only, as the parser does (str.splitlines also breaks on \x0b, \u2028 …)
+    lines = [line.removesuffix("\r") for line in source.removesuffix("\n").split("\n")]
     idx = max(1, min(span.line, len(lines)))
     first = max(1, idx - context)
     last = min(len(lines), idx + context)

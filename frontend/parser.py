@@ -1,0 +1,489 @@
+"""Dockerfile text to a ``frontend.nodes.Dockerfile``: the one owner of the Lark parser.
+
+May import: lark, frontend.errors, frontend.nodes, frontend.prelex, frontend.transformer,
+solver.source.
+
+The pipeline is ``prelex`` (directives, continuations, comments, heredoc
+bodies) → the instruction grammar ``dockerfile.lark`` over the logical
+lines → nodes with spans (``frontend.transformer``). This is the only module that
+builds a ``Lark`` parser or sees a Lark exception: ``UnexpectedInput`` becomes
+a ``DockerfileSyntaxError`` with a span and a hint, and ``VisitError`` is
+unwrapped so the transformer's own ``FrontendError`` keeps its type.
+
+Speed: one Lark LALR parse costs 10–30 µs per instruction however it is
+fed (measured: whole file in one call, one call per line, a custom lexer),
+several times what dockerfile-parse spends on a whole instruction. The
+``command`` rule is a regular language, so ``_fast_path`` compiles it, from
+the grammar's own terminal patterns, into one regular expression; plain
+lines go through it and ONBUILD lines (and any line it does not match)
+through Lark. Both build their nodes with ``transformer.build_instruction``,
+and a property test checks they agree on arbitrary input.
+
+``parse_inner`` re-reads an ONBUILD trigger (from this file, or from a base
+image's config, whose triggers are stored as text with heredoc bodies
+appended) as one instruction at a given position.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import re
+from pathlib import Path
+
+from lark import Lark, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import VisitError
+
+from frontend.errors import DockerfileSyntaxError, FrontendError
+from frontend.nodes import (
+    Dockerfile,
+    ExecForm,
+    Flag,
+    Heredoc,
+    Instruction,
+    ShellForm,
+    new_exec_form,
+    new_instruction,
+    new_shell_form,
+)
+from frontend.prelex import LogicalLine, Origin, Reader, prelex, simple_line
+from frontend.transformer import (
+    FAST_KEYWORDS,
+    GO_SPACE,
+    DockerfileTransformer,
+    Payload,
+    Piece,
+    build_instruction,
+    check_trigger,
+    line_flag,
+)
+from solver.source import SourceFile, Span, new_span
+
+__all__ = ["parse_dockerfile", "parse_inner"]
+
+_GRAMMAR = Path(__file__).with_name("dockerfile.lark")
+# Terminal names of dockerfile.lark as words for error messages.
+_TERMINAL_WORDS = {
+    "FLAG": "flag",
+    "INNER_KEYWORD": "instruction",
+    "JSON_ARRAY": "JSON array",
+    "KEYWORD": "instruction",
+    "ONBUILD": "ONBUILD",
+    "REST": "arguments",
+    "$END": "end of instruction",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(
+        _GRAMMAR.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def parse_dockerfile(text: str | bytes, name: str = "Dockerfile") -> Dockerfile:
+    """Parse a whole Dockerfile.
+
+    Args:
+        text: the file's bytes (must be UTF-8) or its decoded text.
+        name: the file name used in spans and error headers.
+
+    Returns:
+        The directives, the instructions (with spans, flags, heredocs) and
+        the escape character.
+
+    Raises:
+        DockerfileSyntaxError: anything that does not parse; its
+            ``source_text`` is set so ``render()`` shows an excerpt.
+    """
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    source = _decode(raw, name) if isinstance(text, bytes) else text
+    source = source.removeprefix("\ufeff")
+    try:
+        reader = Reader(source, Origin(name), None)
+        if "\r" in source:  # the fast loop assumes "\n" endings
+            lines = tuple(
+                line if isinstance(line, LogicalLine) else simple_line(line)
+                for line in reader.read()
+            )
+            instructions = _parse_lines(lines, name)
+        else:
+            try:
+                instructions = _scan_lines(reader, name)
+            except FrontendError:
+                # prelex reads the whole text before any instruction is
+                # parsed, so its errors (heredocs) win over a parse error
+                Reader(source, Origin(name), None).read()
+                raise
+        if not instructions:
+            last = max(1, source.count("\n") + (0 if source.endswith("\n") else 1))
+            raise DockerfileSyntaxError(
+                "file with no instructions",
+                Span.point(name, last, 1),
+                hint="a Dockerfile needs at least one instruction, usually FROM",
+            )
+    except FrontendError as err:
+        err.source_text = source
+        raise
+    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    return Dockerfile(
+        instructions,
+        reader.directives.directives,
+        reader.directives.escape,
+        SourceFile(name, source, digest),
+    )
+
+
+def parse_inner(
+    text: str, span: Span, escape: str, heredocs: tuple[Heredoc, ...] = ()
+) -> Instruction:
+    """Parse the instruction an ONBUILD wraps.
+
+    Args:
+        text: the trigger text, e.g. ``RUN make`` (for a base image's
+            trigger, heredoc bodies may follow on later lines).
+        span: where ``text`` starts; its file, line and column anchor the
+            spans of the result.
+        escape: the escape character of the file the trigger comes from.
+        heredocs: heredoc bodies already read for the trigger (the outer
+            ONBUILD's), attached when ``text`` itself carries none.
+
+    Returns:
+        The trigger instruction.
+
+    Raises:
+        DockerfileSyntaxError: the text is not exactly one instruction, or
+            it is ONBUILD, FROM or MAINTAINER (not allowed as triggers).
+    """
+    pre = prelex(text, Origin(span.file, span.line, span.col), escape=escape)
+    if len(pre.lines) != 1:
+        count = "no" if not pre.lines else str(len(pre.lines))
+        raise DockerfileSyntaxError(
+            f"an ONBUILD trigger must be exactly one instruction, not {count}",
+            span,
+            hint="usage: ONBUILD <INSTRUCTION>, e.g. ONBUILD RUN make",
+        )
+    instruction = _parse_lines(pre.lines, span.file)[0]
+    check_trigger(instruction)
+    if heredocs and not instruction.heredocs:
+        instruction = dataclasses.replace(instruction, heredocs=heredocs)
+    return instruction
+
+
+def _parse_lines(
+    lines: tuple[LogicalLine, ...], name: str, fast: bool = True
+) -> tuple[Instruction, ...]:
+    """Instructions for ``lines``: each plain line through the fast path,
+    the rest (ONBUILD, or all of them with ``fast=False``) through Lark."""
+    if not fast:
+        return _parse_with_lark(lines, name)
+    line_re, flag_re = _fast_path()
+    out: list[Instruction] = []
+    for line in lines:
+        text = line.text
+        match = line_re.match(text)
+        if match is None or (text[0] in "oO" and match.group(1).lower() == "onbuild"):
+            out += _parse_with_lark((line,), name)
+            continue
+        keyword, flag_text, exec_text, shell_text = match.groups()
+        flags: list[Piece] = []
+        if flag_text:
+            flags = [(f.group(1), f.start(1)) for f in flag_re.finditer(text, 0, match.end(2))]
+        payload: Payload | None = None
+        if shell_text is not None:
+            payload = (False, shell_text, match.start(4))
+        elif exec_text is not None:
+            payload = (True, exec_text, match.start(3))
+        out.append(build_instruction(line, name, (keyword, 0), flags, payload))
+    return tuple(out)
+
+
+def _scan_lines(reader: Reader, name: str) -> tuple[Instruction, ...]:
+    """``_parse_lines(prelex(text).lines)``, faster: one regular expression
+    (``_scan_pattern``) steps over blank and comment lines and matches a
+    whole one-line instruction, whose node is made right here with
+    single-line column arithmetic. Any other line (continuations, heredocs,
+    ONBUILD, anything unusual or wrong) goes through ``Reader.next_item`` and
+    ``_parse_lines``, so both ways give identical nodes and errors
+    (``test_scan_path_equals_lark`` checks it).
+    """
+    text, lines = reader.text, reader.lines
+    match_at = _scan_pattern().match
+    ascii_only = text.isascii()  # then no lone surrogates for _go_string
+    last_chars = (reader.escape, " ", "\t")  # a line ending in one continues
+    number = reader.start  # index in ``lines`` of the line at ``pos``
+    pos = sum(len(line) + 1 for line in lines[:number])
+    size = len(text)
+    comments: tuple[str, ...] = ()
+    out: list[Instruction] = []
+    while pos < size:
+        match = match_at(text, pos)
+        if match is None:  # cannot happen: every part of the pattern is optional
+            break
+        pre, indent, original, keyword, rest = match.groups()
+        if pre:
+            skipped = pre.count("\n")
+            if "#" in pre:
+                comments = _comments(reader, number, number + skipped, comments)
+            number += skipped
+            pos += len(pre)
+        tokens: _Tokens | None = None
+        if (
+            rest
+            and (upper := keyword.upper()) in FAST_KEYWORDS
+            and original[-1] not in last_chars
+            and "<<" not in original
+        ):
+            col = len(indent) + 1
+            first_char = rest[0]
+            if first_char == "[" and ascii_only and (array := _EXEC_SIMPLE.fullmatch(rest)):
+                tokens = new_exec_form(tuple(_JSON_STRING.findall(array.group(1)))), (
+                    len(original) - len(rest)), rest, ()
+            elif first_char == "[" or rest[:2] == "--":
+                tokens = _tokens(original, keyword, ascii_only, (name, number + 1, col))
+            else:  # shell form, no flags
+                start = len(original) - len(rest)
+                if rest[-1] in GO_SPACE:
+                    rest = rest.rstrip(GO_SPACE)
+                if rest:
+                    tokens = new_shell_form(rest), start, rest, ()
+        if tokens is None:  # not a plain one-line instruction: the general way
+            if pos >= size:
+                break
+            first = number
+            number, comments = _general(reader, number, comments, out)
+            pos += sum(len(line) + 1 for line in lines[first:number])
+            continue
+        number += 1
+        args, start, body, flags = tokens
+        start += col
+        out.append(new_instruction(
+            upper, args, new_span(name, number, col, number, col + len(original)), flags, (),
+            keyword, original, comments, (),
+            new_span(name, number, start, number, start + len(body)), (),
+        ))
+        comments = ()
+        pos += len(indent) + len(original) + 1
+    return tuple(out)
+
+
+# A one-line instruction's arguments, their offset and text, and its flags.
+_Tokens = tuple[ExecForm | ShellForm, int, str, tuple[Flag, ...]]
+
+
+def _tokens(
+    original: str, keyword: str, ascii_only: bool, where: tuple[str, int, int]
+) -> _Tokens | None:
+    """``_scan_lines``'s case of a line with flags or a JSON-looking payload
+    (``where`` is file, line and column of ``original``); None to leave the
+    line to the general way."""
+    simple = _FLAGS_SIMPLE.match(original, len(keyword))
+    if simple is not None and simple.end() == len(original):
+        return _simple_flags(original, simple, where)
+    line_re, flag_re = _fast_path()
+    match = line_re.match(original)
+    if match is None:
+        return None
+    flag_text, exec_text, body = match.group(2, 3, 4)
+    if body is not None:
+        start = match.start(4)
+        if body[-1] in GO_SPACE:
+            body = body.rstrip(GO_SPACE)
+        if body[0] == "[" and keyword.upper() in _JSON_KEYWORDS:
+            return None
+        args: ExecForm | ShellForm = new_shell_form(body)
+    elif exec_text is not None and ascii_only and "\\" not in exec_text:
+        body, start = exec_text, match.start(3)
+        values = tuple(_JSON_STRING.findall(body))
+        if not values:
+            return None
+        args = new_exec_form(values)
+    else:
+        return None
+    flags: tuple[Flag, ...] = ()
+    if flag_text:
+        name, row, col = where
+        flags = tuple([
+            line_flag(f.group(1), name, row, col + f.start(1))
+            for f in flag_re.finditer(original, 0, match.end(2))
+        ])
+    return args, start, body, flags
+
+
+def _comments(reader: Reader, first: int, stop: int, comments: tuple[str, ...]) -> tuple[str, ...]:
+    """The comments before the next instruction after lines ``first:stop``
+    (blank or comment lines) are read."""
+    while first < stop:
+        _, first, comments = reader.next_item(first, comments)
+    return comments
+
+
+def _general(
+    reader: Reader, number: int, comments: tuple[str, ...], out: list[Instruction]
+) -> tuple[int, tuple[str, ...]]:
+    """Read the instruction starting at line ``number`` the general way,
+    append its node to ``out``; returns the next line and the comments."""
+    item, number, comments = reader.next_item(number, comments)
+    if item is not None:
+        line = item if isinstance(item, LogicalLine) else simple_line(item)
+        out += _parse_lines((line,), reader.origin.file)
+    return number, comments
+
+
+def _simple_flags(original: str, match: re.Match[str], where: tuple[str, int, int]) -> _Tokens:
+    """``_tokens`` for flags without quotes, backslashes or odd blanks,
+    followed by a shell-form payload (``_FLAGS_SIMPLE``)."""
+    name, row, col = where
+    body = match.group(2)
+    start = match.start(2)
+    if body[-1] in GO_SPACE:
+        body = body.rstrip(GO_SPACE)
+    flags = []
+    text, base, cursor = match.group(1), col + match.start(1), 0
+    for word in text.split():
+        at = text.index(word, cursor)
+        flags.append(line_flag(word, name, row, base + at))
+        cursor = at + len(word)
+    return new_shell_form(body), start, body, tuple(flags)
+
+
+# FLAG+ then REST, in the common shape: flag words with no quote, backslash
+# or Unicode blank, a payload starting with neither "-" nor "[" nor a blank
+# (so no FLAG, _DASHDASH, _TRAIL or JSON_ARRAY can take it); then the
+# grammar's tokens are exactly these (test_scan_path_equals_lark).
+_FLAGS_SIMPLE = re.compile(
+    r"((?:[ \t\v\f\r]++--[^\s\"'\\]++)++)[ \t\v\f\r]++([^\s\[\-][^\n]*+)"
+)
+# A JSON_ARRAY token of plain strings (no escapes), with nothing after it.
+_EXEC_SIMPLE = re.compile(
+    r'\[[ \t\r]*+("[^"\\\x00-\x1f]*+"(?:[ \t\r]*+,[ \t\r]*+"[^"\\\x00-\x1f]*+")*+)[ \t\r]*+\]'
+)
+
+
+# Instructions whose JSON form must be an array of strings: a shell-form
+# payload starting with "[" goes the general way, which checks it.
+_JSON_KEYWORDS = frozenset({"ADD", "CMD", "COPY", "ENTRYPOINT", "RUN", "SHELL", "VOLUME"})
+# The strings of a JSON_ARRAY token holding no backslash: then each is literal.
+_JSON_STRING = re.compile(r'"([^"]*)"')
+
+
+@functools.lru_cache(maxsize=1)
+def _fast_path() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The ``command`` rule as one regular expression over the grammar's own
+    terminals (the rule is regular: KEYWORD FLAG* [--] [JSON_ARRAY | REST]).
+
+    The contextual lexer takes, at each point, the highest-priority terminal
+    that matches; the greedy expression below takes the same tokens because
+    a FLAG always ends at a blank or the end of the line, and the payload
+    alternatives are tried in the grammar's priority order. The property
+    test ``test_fast_path_equals_lark`` checks the two agree.
+
+    Groups: 1 the keyword, 2 the flags, 3 the JSON array and 4 the shell
+    form, each of 3 and 4 without the blanks before it; the flag expression's
+    group 1 is the flag word without its blanks.
+    """
+    terms = {t.name: _possessive(t.pattern.to_regexp()) for t in _lark().terminals}
+    trail = f"(?:{terms['_TRAIL']})"
+    line = (
+        f"({terms['KEYWORD']})((?:{terms['FLAG']})*)(?:{terms['_DASHDASH']})?"
+        f"(?:{trail}|{_group_after_blanks(terms['JSON_ARRAY'])}{trail}?"
+        f"|{_group_after_blanks(terms['REST'])})?\\Z"
+    )
+    return re.compile(line), re.compile(_group_after_blanks(terms["FLAG"]))
+
+
+# Character classes that, inside FLAG and JSON_ARRAY, repeat as one branch of
+# an alternation whose other branches start with a character the class
+# excludes: a run of them may be taken whole (possessively) without changing
+# any match, and sre then skips one backtracking mark per character.
+_RUNS = ('[^ \t\\v\x0c\r\n"\'\\\\]', '[^"\\\\\n]', "[^'\\\\\n]", '[^"\\\\\x00-\x1f]')
+
+
+def _possessive(pattern: str) -> str:
+    for run in _RUNS:
+        pattern = pattern.replace(run + "|", run + "++|")
+    return pattern
+
+
+def _group_after_blanks(pattern: str) -> str:
+    """``[blanks]+rest`` as ``[blanks]+(rest)``: the same matches, since
+    ``rest`` never starts with a blank, with the token's text as a group."""
+    blanks = "[ \t\\v\x0c\r]+"
+    if not pattern.startswith(blanks):
+        raise AssertionError(f"terminal does not start with blanks: {pattern!r}")
+    return f"{blanks}({pattern[len(blanks):]})"
+
+
+@functools.lru_cache(maxsize=1)
+def _scan_pattern() -> re.Pattern[str]:
+    """Blank and comment lines (group 1), then the next line: 2 its indent,
+    3 the rest of it, 4 its first word, 5 what follows the blanks after it.
+
+    The caller takes the line as a one-line instruction only when prelex's
+    rules agree (no heredoc opener, not ending in the escape character or a
+    blank) and the keyword is known; then, when the arguments start with
+    neither ``--`` nor ``[``, the grammar can only read them as REST (no
+    FLAG, _DASHDASH or JSON_ARRAY fits), the shell form. Lines this
+    pattern reads differently (other blanks) fall to the general way.
+    """
+    terms = {t.name: t.pattern.to_regexp() for t in _lark().terminals}
+    instruction = (
+        f"([ \\t]*+)(({terms['KEYWORD']}+)(?:[ \\t\\v\\f\\r]++([^\\n]*+))?)(?=\\n|\\Z)"
+    )
+    return re.compile(f"((?:[ \\t]*+(?:#[^\\n]*+)?\\n)*+)(?:{instruction})?")
+
+
+def _parse_with_lark(lines: tuple[LogicalLine, ...], name: str) -> tuple[Instruction, ...]:
+    if not lines:
+        return ()
+    text = "\n".join(line.text for line in lines)
+    try:
+        tree = _lark().parse(text)
+        return tuple(DockerfileTransformer(lines, name).transform(tree))
+    except VisitError as err:
+        if isinstance(err.orig_exc, FrontendError):
+            raise err.orig_exc from None
+        raise
+    except UnexpectedInput as err:
+        raise _syntax_error(err, lines, name) from None
+
+
+def _syntax_error(
+    err: UnexpectedInput, lines: tuple[LogicalLine, ...], name: str
+) -> DockerfileSyntaxError:
+    """A Lark error as a positioned, one-line syntax error."""
+    index = min(max(err.line, 1), len(lines)) - 1
+    line = lines[index]
+    offset = min(max(err.column - 1, 0), max(len(line.text) - 1, 0))
+    span = line.span(name, offset, offset + 1)
+    if isinstance(err, UnexpectedCharacters):
+        message = f"unexpected character {line.text[offset:offset + 1]!r}"
+    elif isinstance(err, UnexpectedToken):
+        kind = _TERMINAL_WORDS.get(err.token.type, err.token.type.lower())
+        message = f"unexpected {kind} {str(err.token).strip()!r}"
+    else:
+        message = "unexpected end of instruction"
+    expected = sorted(getattr(err, "expected", None) or getattr(err, "allowed", None) or ())
+    hint = "expected one of: " + ", ".join(expected) if expected else None
+    return DockerfileSyntaxError(message, span, hint=hint)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line_start = raw.rfind(b"\n", 0, err.start) + 1
+        line = raw.count(b"\n", 0, err.start) + 1
+        col = len(raw[line_start : err.start].decode("utf-8", "replace")) + 1
+        exc = DockerfileSyntaxError(
+            f"invalid UTF-8 byte 0x{raw[err.start]:02x}",
+            Span.point(name, line, col),
+            hint="save the Dockerfile as UTF-8",
+        )
+        exc.source_text = raw.decode("utf-8", "replace")
+        raise exc from None
