@@ -19,6 +19,7 @@ DOORS: dict[str, tuple[str, ...]] = {
     "networkx": ("solver/graph.py",),
     "diskcache": ("solver/cachestore.py",),
     "zstandard": ("builder/layers/compress.py",),
+    "isal": ("builder/layers/compress.py",),  # fast gzip; numbers in bench/layers.py
     "httpx": ("builder/registry/",),
     "pyroute2": ("builder/runtime/network.py",),
 }

@@ -164,12 +164,13 @@ def _run(module: object, parsed: argparse.Namespace) -> int:
 def _report(exc: Exception) -> int:
     from builder.errors import PybuildError
     from frontend.errors import FrontendError
+    from solver.errors import SolverError
 
     if isinstance(exc, FrontendError):
         source = getattr(exc, "source_text", None)
         print(exc.render(source), file=sys.stderr)
         return 2
-    if isinstance(exc, PybuildError):
+    if isinstance(exc, PybuildError | SolverError):
         print(exc.render(), file=sys.stderr)
         return exc.exit_code
     if isinstance(exc, OSError):
