@@ -19,6 +19,18 @@ lines go through it and ONBUILD lines (and any line it does not match)
 through Lark. Both build their nodes with ``transformer.build_instruction``,
 and a property test checks they agree on arbitrary input.
 
+``parse_dockerfile`` goes one step further (``_scan_lines``): one cheap
+regular expression per physical line skips blank and comment lines and
+splits a one-line instruction into keyword and arguments; when the
+arguments can only be the grammar's shell form (or a plain JSON array, or
+plain flags) the node is made on the spot, with single-line column
+arithmetic and the ``new_*`` constructors of ``frontend.nodes`` (a frozen
+dataclass's own ``__init__`` costs as much as the rest). Everything else
+goes the way above, line by line. ``tests/frontend/test_parser_scan.py``
+checks that the result, and the first error, are the reference pipeline's
+(``prelex`` then Lark) on the golden cases, the benchmark corpus and
+arbitrary text. Numbers: ``bench/parse.py``.
+
 ``parse_inner`` re-reads an ONBUILD trigger (from this file, or from a base
 image's config, whose triggers are stored as text with heredoc bodies
 appended) as one instruction at a given position.
@@ -107,11 +119,7 @@ def parse_dockerfile(text: str | bytes, name: str = "Dockerfile") -> Dockerfile:
     try:
         reader = Reader(source, Origin(name), None)
         if "\r" in source:  # the fast loop assumes "\n" endings
-            lines = tuple(
-                line if isinstance(line, LogicalLine) else simple_line(line)
-                for line in reader.read()
-            )
-            instructions = _parse_lines(lines, name)
+            instructions = _parse_lines(prelex(source, Origin(name)).lines, name)
         else:
             try:
                 instructions = _scan_lines(reader, name)
@@ -186,6 +194,13 @@ def _parse_lines(
     out: list[Instruction] = []
     for line in lines:
         text = line.text
+        plain = _KEYWORD_REST.match(text)
+        if plain is not None and (rest := plain.group(2)) and rest[0] not in "[-":
+            if rest[-1] not in GO_SPACE and plain.group(1).upper() in FAST_KEYWORDS:
+                # then the grammar can only read ``rest`` as REST (see _scan_pattern)
+                shell: Payload = (False, rest, plain.start(2))
+                out.append(build_instruction(line, name, (plain.group(1), 0), (), shell))
+                continue
         match = line_re.match(text)
         if match is None or (text[0] in "oO" and match.group(1).lower() == "onbuild"):
             out += _parse_with_lark((line,), name)
@@ -215,7 +230,7 @@ def _scan_lines(reader: Reader, name: str) -> tuple[Instruction, ...]:
     text, lines = reader.text, reader.lines
     match_at = _scan_pattern().match
     ascii_only = text.isascii()  # then no lone surrogates for _go_string
-    last_chars = (reader.escape, " ", "\t")  # a line ending in one continues
+    last_chars = reader.escape + " \t"  # a line ending in one of these continues
     number = reader.start  # index in ``lines`` of the line at ``pos``
     pos = sum(len(line) + 1 for line in lines[:number])
     size = len(text)
@@ -240,13 +255,9 @@ def _scan_lines(reader: Reader, name: str) -> tuple[Instruction, ...]:
             and "<<" not in original
         ):
             col = len(indent) + 1
-            first_char = rest[0]
-            if first_char == "[" and ascii_only and (array := _EXEC_SIMPLE.fullmatch(rest)):
-                tokens = new_exec_form(tuple(_JSON_STRING.findall(array.group(1)))), (
-                    len(original) - len(rest)), rest, ()
-            elif first_char == "[" or rest[:2] == "--":
-                tokens = _tokens(original, keyword, ascii_only, (name, number + 1, col))
-            else:  # shell form, no flags
+            if rest[0] == "[" or rest[0] == "-":
+                tokens = _tokens(original, keyword, rest, ascii_only, (name, number + 1, col))
+            else:  # the common case: shell form, no flags
                 start = len(original) - len(rest)
                 if rest[-1] in GO_SPACE:
                     rest = rest.rstrip(GO_SPACE)
@@ -257,7 +268,7 @@ def _scan_lines(reader: Reader, name: str) -> tuple[Instruction, ...]:
                 break
             first = number
             number, comments = _general(reader, number, comments, out)
-            pos += sum(len(line) + 1 for line in lines[first:number])
+            pos += sum(map(len, lines[first:number])) + number - first
             continue
         number += 1
         args, start, body, flags = tokens
@@ -277,11 +288,14 @@ _Tokens = tuple[ExecForm | ShellForm, int, str, tuple[Flag, ...]]
 
 
 def _tokens(
-    original: str, keyword: str, ascii_only: bool, where: tuple[str, int, int]
+    original: str, keyword: str, rest: str, ascii_only: bool, where: tuple[str, int, int]
 ) -> _Tokens | None:
-    """``_scan_lines``'s case of a line with flags or a JSON-looking payload
-    (``where`` is file, line and column of ``original``); None to leave the
-    line to the general way."""
+    """``_scan_lines``'s case of a line whose arguments (``rest``) start with
+    ``[`` or ``-`` (``where`` is file, line and column of ``original``);
+    None to leave the line to the general way."""
+    if rest[0] == "[" and ascii_only and (array := _EXEC_SIMPLE.fullmatch(rest)):
+        values = tuple(_JSON_STRING.findall(array.group(1)))
+        return new_exec_form(values), len(original) - len(rest), rest, ()
     simple = _FLAGS_SIMPLE.match(original, len(keyword))
     if simple is not None and simple.end() == len(original):
         return _simple_flags(original, simple, where)
@@ -365,6 +379,8 @@ _EXEC_SIMPLE = re.compile(
 )
 
 
+# A logical line's first word and what follows the blanks after it.
+_KEYWORD_REST = re.compile(r"([^ \t\v\f\r\n]++)(?:[ \t\v\f\r]++(.*+))?", re.DOTALL)
 # Instructions whose JSON form must be an array of strings: a shell-form
 # payload starting with "[" goes the general way, which checks it.
 _JSON_KEYWORDS = frozenset({"ADD", "CMD", "COPY", "ENTRYPOINT", "RUN", "SHELL", "VOLUME"})
@@ -387,7 +403,7 @@ def _fast_path() -> tuple[re.Pattern[str], re.Pattern[str]]:
     form, each of 3 and 4 without the blanks before it; the flag expression's
     group 1 is the flag word without its blanks.
     """
-    terms = {t.name: _possessive(t.pattern.to_regexp()) for t in _lark().terminals}
+    terms = {t.name: t.pattern.to_regexp() for t in _lark().terminals}
     trail = f"(?:{terms['_TRAIL']})"
     line = (
         f"({terms['KEYWORD']})((?:{terms['FLAG']})*)(?:{terms['_DASHDASH']})?"
@@ -395,19 +411,6 @@ def _fast_path() -> tuple[re.Pattern[str], re.Pattern[str]]:
         f"|{_group_after_blanks(terms['REST'])})?\\Z"
     )
     return re.compile(line), re.compile(_group_after_blanks(terms["FLAG"]))
-
-
-# Character classes that, inside FLAG and JSON_ARRAY, repeat as one branch of
-# an alternation whose other branches start with a character the class
-# excludes: a run of them may be taken whole (possessively) without changing
-# any match, and sre then skips one backtracking mark per character.
-_RUNS = ('[^ \t\\v\x0c\r\n"\'\\\\]', '[^"\\\\\n]', "[^'\\\\\n]", '[^"\\\\\x00-\x1f]')
-
-
-def _possessive(pattern: str) -> str:
-    for run in _RUNS:
-        pattern = pattern.replace(run + "|", run + "++|")
-    return pattern
 
 
 def _group_after_blanks(pattern: str) -> str:

@@ -41,10 +41,8 @@ __all__ = [
     "Origin",
     "Prelexed",
     "Reader",
-    "Scanned",
     "Simple",
     "prelex",
-    "scan",
     "simple_line",
 ]
 
@@ -117,16 +115,6 @@ class Prelexed:
 Simple = tuple[str, int, int, int, tuple[str, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class Scanned:
-    """What ``scan`` found: the directive block, and per instruction either a
-    ``Simple`` tuple or a ``LogicalLine``, in order."""
-
-    directives: DirectiveBlock
-    items: tuple[LogicalLine | Simple, ...]
-    text: str
-
-
 def prelex(
     text: str, origin: Origin = Origin(), escape: str | None = None
 ) -> Prelexed:
@@ -144,21 +132,11 @@ def prelex(
     Raises:
         DockerfileSyntaxError: a bad directive or an unterminated heredoc.
     """
-    scanned = scan(text, origin, escape)
-    lines = tuple(
-        item if isinstance(item, LogicalLine) else simple_line(item) for item in scanned.items
-    )
-    return Prelexed(scanned.directives, lines, scanned.text)
-
-
-def scan(text: str, origin: Origin = Origin(), escape: str | None = None) -> Scanned:
-    """``prelex`` with one-line instructions left as ``Simple`` tuples.
-
-    Raises:
-        DockerfileSyntaxError: a bad directive or an unterminated heredoc.
-    """
     reader = Reader(text, origin, escape)
-    return Scanned(reader.directives, reader.read(), reader.text)
+    lines = tuple(
+        item if isinstance(item, LogicalLine) else simple_line(item) for item in reader.read()
+    )
+    return Prelexed(reader.directives, lines, reader.text)
 
 
 def simple_line(item: Simple) -> LogicalLine:
@@ -298,8 +276,10 @@ class Reader:
         if "<<" in text and _may_have_heredocs(text):
             heredocs, i = self._heredocs(logical, i)
             if heredocs:
-                logical = logical._replace(
-                    end_line=i + delta, end_col=len(lines[i - 1]) + 1, heredocs=heredocs
+                logical = LogicalLine(
+                    text, logical.offsets, logical.lines, logical.cols, i + delta,
+                    len(lines[i - 1]) + 1, comments, logical.comment_lines, logical.empty_lines,
+                    heredocs,
                 )
         return logical, i
 
@@ -307,7 +287,7 @@ class Reader:
         found: list[Heredoc] = []
         file = self.origin.file
         for word, offset in _shell_words(logical.text):
-            opener = _parse_opener(word)
+            opener = _parse_opener(word) if "<<" in word else None
             if opener is None:
                 continue
             name, expand, chomp, fd = opener
