@@ -69,7 +69,7 @@ def _params() -> Iterator[object]:
         yield pytest.param(case, id=case.id)
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", list(_params()))
 def test_matches_spec(case: Case) -> None:
     errors = [arg for verb, arg in case.checks if verb == "error"]
     if errors:

@@ -90,7 +90,7 @@ def _params(name: str) -> Iterator[object]:
         yield pytest.param(case, id=case.id)
 
 
-@pytest.mark.parametrize("case", _params("envvars.txt"))
+@pytest.mark.parametrize("case", list(_params("envvars.txt")))
 def test_expand_matches_spec(case: Case) -> None:
     env = dict(case.env)
     if case.mode == "raw":
@@ -112,7 +112,7 @@ def test_expand_matches_spec(case: Case) -> None:
         assert run().text == case.expected
 
 
-@pytest.mark.parametrize("case", _params("words.txt"))
+@pytest.mark.parametrize("case", list(_params("words.txt")))
 def test_expand_words_matches_spec(case: Case) -> None:
     env = dict(case.env)
     if case.error is not None:
@@ -124,7 +124,7 @@ def test_expand_words_matches_spec(case: Case) -> None:
     assert expand_words(case.input, env, case.escape).words == expected
 
 
-@pytest.mark.parametrize("case", _params("split.txt"))
+@pytest.mark.parametrize("case", list(_params("split.txt")))
 def test_split_words_keeps_quotes_and_escapes(case: Case) -> None:
     expected = case.expected.split(",") if case.expected else []
     assert split_words(case.input, case.escape) == expected
