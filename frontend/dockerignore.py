@@ -1,6 +1,6 @@
 """.dockerignore parsing and matching with Docker's semantics (moby/patternmatcher, fsutil).
 
-May import: stdlib only. Pure: callers hand in the file's text and relative paths.
+May import: stdlib, frontend.gomatch. Pure: callers hand in the file's text and relative paths.
 
 Reading (``ignorefile.ReadAll``): a line starting with ``#`` in column 1 is a
 comment (`` # x`` is a pattern); blank lines are skipped; each line is trimmed;
@@ -36,6 +36,8 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from frontend.gomatch import IGNORE_DIALECT, GoPatternError, TokenKind, tokenize
+
 __all__ = [
     "DEFAULT_IGNORE_FILE",
     "IgnorePatternError",
@@ -53,6 +55,7 @@ _GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
     map(chr, range(0x2000, 0x200B))
 )
 _GLOB_CHARS = frozenset("*[]?^\\")
+_DOUBLE_STARS = frozenset({TokenKind.ANY_DIRS, TokenKind.ANY_TAIL})
 
 
 class IgnorePatternError(ValueError):
@@ -123,84 +126,24 @@ def clean_path(path: str) -> str:
     return joined or "."
 
 
-def _class(pattern: str, pos: int) -> tuple[str, int]:
-    """Translate the ``[...]`` class starting after ``[`` at ``pos``; return the
-    regex and the position after ``]``. Raises ValueError with the reason."""
-    out = ["["]
-    if pattern[pos : pos + 1] == "^":
-        out.append("^")
-        pos += 1
-    ranges = 0
-    while True:
-        if pattern[pos : pos + 1] == "]" and ranges:
-            out.append("]")
-            return "".join(out), pos + 1
-        lo, pos = _class_char(pattern, pos)
-        hi = lo
-        if pattern[pos : pos + 1] == "-":
-            hi, pos = _class_char(pattern, pos + 1)
-        if lo > hi:
-            raise ValueError(f"invalid character range {lo}-{hi}")
-        out.append(re.escape(lo) if lo == hi else f"{re.escape(lo)}-{re.escape(hi)}")
-        ranges += 1
-
-
-def _class_char(pattern: str, pos: int) -> tuple[str, int]:
-    ch = pattern[pos : pos + 1]
-    if ch in ("", "-", "]"):
-        raise ValueError("unterminated or empty character class")
-    if ch == "\\":
-        pos += 1
-        ch = pattern[pos : pos + 1]
-        if not ch:
-            raise ValueError("unterminated character class")
-    if pos + 1 >= len(pattern):
-        raise ValueError("unterminated character class")
-    return ch, pos + 1
-
-
 def _compile(text: str) -> _Matcher:
-    """patternmatcher's ``compile``. Raises ValueError with the reason."""
-    parts = ["^"]
+    """patternmatcher's ``compile``: the cheapest matcher that decides ``text``.
+
+    Raises:
+        GoPatternError: the pattern is malformed.
+    """
+    tokens = tokenize(text, IGNORE_DIALECT)
     kind = _Kind.EXACT
-    pos, token, n = 0, 0, len(text)
-    while pos < n:
-        ch = text[pos]
-        pos += 1
-        if ch == "*" and text[pos : pos + 1] == "*":
-            pos += 1
-            if text[pos : pos + 1] == "/":
-                pos += 1
-            if pos < n:
-                parts.append("(.*/)?")
-                kind = _Kind.REGEX
-            elif kind is _Kind.EXACT:
-                kind = _Kind.PREFIX
-            else:
-                parts.append(".*")
-                kind = _Kind.REGEX
-            if token == 0:
-                kind = _Kind.SUFFIX
-        elif ch in "*?":
-            parts.append("[^/]*" if ch == "*" else "[^/]")
+    for index, token in enumerate(tokens):
+        if token.kind is TokenKind.ANY_TAIL and kind is _Kind.EXACT:
+            kind = _Kind.PREFIX
+        elif token.kind is not TokenKind.LITERAL or token.text == "]":
             kind = _Kind.REGEX
-        elif ch == "\\":
-            if pos == n:
-                raise ValueError("trailing backslash")
-            parts.append(re.escape(text[pos]))
-            pos += 1
-            kind = _Kind.REGEX
-        elif ch == "[":
-            char_class, pos = _class(text, pos)
-            parts.append(char_class)
-            kind = _Kind.REGEX
-        else:
-            parts.append(re.escape(ch))
-            if ch == "]":
-                kind = _Kind.REGEX
-        token += 1
-    compiled = re.compile("".join(parts) + r"\Z") if kind is _Kind.REGEX else None
-    return _Matcher(kind, text, compiled)
+        if index == 0 and token.kind in _DOUBLE_STARS:
+            kind = _Kind.SUFFIX
+    if kind is not _Kind.REGEX:
+        return _Matcher(kind, text, None)
+    return _Matcher(kind, text, re.compile("^" + "".join(t.regex for t in tokens) + r"\Z"))
 
 
 def _read_lines(text: str) -> list[tuple[int, str]]:
@@ -251,7 +194,7 @@ def parse(text: str, file: str = DEFAULT_IGNORE_FILE) -> IgnoreRules:
             cleaned = cleaned[1:]
         try:
             matchers.append(_compile(cleaned))
-        except ValueError as exc:
+        except GoPatternError as exc:
             raise IgnorePatternError(str(exc), file=file, line=number, pattern=line) from None
         patterns.append(Pattern(cleaned, negated, number))
     return IgnoreRules(tuple(patterns), tuple(matchers))

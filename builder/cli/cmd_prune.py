@@ -11,7 +11,7 @@ import sys
 from builder.cli.store_access import Stores, human_size, open_stores
 from builder.images.gc import GcOptions, PruneResult, PruneScope, prune_images
 
-__all__ = ["add_arguments", "confirm", "print_prune", "prune", "run"]
+__all__ = ["add_arguments", "confirm", "confirm_and_prune", "print_prune", "prune", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,13 +49,19 @@ def print_prune(result: PruneResult) -> None:
     print(f"Total reclaimed space: {human_size(result.gc.reclaimed)}")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Prune after confirmation."""
-    what = ("This will remove all images without at least one container associated to them."
-            if args.all else "This will remove all dangling images.")
-    if not confirm(what, args.force):
+def confirm_and_prune(args: argparse.Namespace, warning: str) -> int:
+    """Unless ``args.force``, show ``warning`` and ask; then prune (``args.all``:
+    every unused image) and print docker's report. Returns the exit code, 0."""
+    if not confirm(warning, args.force):
         return 0
     with open_stores(args) as stores:
         result = prune(stores, args.all)
     print_prune(result)
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Prune after confirmation."""
+    what = ("This will remove all images without at least one container associated to them."
+            if args.all else "This will remove all dangling images.")
+    return confirm_and_prune(args, what)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from builder.cli.cmd_prune import confirm, print_prune, prune
+from builder.cli.cmd_prune import confirm_and_prune
 from builder.cli.store_access import human_size, open_stores, print_rows
 from builder.images.gc import Usage, disk_usage
 
@@ -52,9 +52,4 @@ def run(args: argparse.Namespace) -> int:
     if args.all:
         warning = warning.replace("dangling images", "images without at least one container "
                                   "associated to them")
-    if not confirm(warning, args.force):
-        return 0
-    with open_stores(args) as stores:
-        result = prune(stores, args.all)
-    print_prune(result)
-    return 0
+    return confirm_and_prune(args, warning)

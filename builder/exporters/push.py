@@ -11,7 +11,6 @@ pushes its platform manifests (by digest) before itself.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import enum
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from builder.oci.image import Index, Manifest, parse_manifest_or_index
 from builder.oci.reference import ImageRef
 from builder.registry.client import BlobInfo, RegistryClient
 from builder.registry.client import Manifest as RawManifest
+from builder.registry.parallel import sum_in_parallel
 
 __all__ = ["PushEvent", "PushOptions", "PushResult", "PushState", "push_image"]
 
@@ -121,15 +121,8 @@ def _push_blobs(client: RegistryClient, repository: str, content: ContentStore,
     notify = options.progress or (lambda event: None)
     for blob in unique:
         notify(PushEvent(blob.digest, PushState.PREPARING, blob.size))
-    with concurrent.futures.ThreadPoolExecutor(max(1, options.jobs)) as pool:
-        futures = [pool.submit(_push_blob, client, repository, content, blob, options)
-                   for blob in unique]
-        try:
-            return sum(f.result() for f in futures)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    return sum_in_parallel(lambda blob: _push_blob(client, repository, content, blob, options),
+                           unique, options.jobs)
 
 
 def _push_blob(client: RegistryClient, repository: str, content: ContentStore,

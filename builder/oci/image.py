@@ -59,6 +59,27 @@ def _check_schema(obj: Mapping[str, Any], what: str) -> None:
         )
 
 
+def _encode(doc: Manifest | Index, body: Mapping[str, Any]) -> bytes:
+    """Canonical bytes, in Go struct field order: the fields a manifest and an
+    index share, around ``body`` (their own fields)."""
+    out: dict[str, Any] = {"schemaVersion": 2, "mediaType": doc.media_type}
+    if doc.artifact_type:
+        out["artifactType"] = doc.artifact_type
+    out.update(body)
+    if doc.subject is not None:
+        out["subject"] = doc.subject.to_json()
+    if doc.annotations:
+        out["annotations"] = dict(doc.annotations)
+    return jsonio.encode(out)
+
+
+def _decode(data: bytes | str, what: str, default_media_type: str) -> tuple[dict[str, Any], str]:
+    """The JSON object of a manifest or index, schema checked, and its media type."""
+    obj = jsonio.decode_object(data, what)
+    _check_schema(obj, what)
+    return obj, jsonio.get_str(obj, "mediaType", what, default=default_media_type)
+
+
 @dataclass(frozen=True, slots=True)
 class Manifest:
     """An image manifest (OCI or Docker schema 2)."""
@@ -78,16 +99,8 @@ class Manifest:
 
     def to_json(self) -> bytes:
         """Canonical bytes, in Go struct field order."""
-        out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type}
-        if self.artifact_type:
-            out["artifactType"] = self.artifact_type
-        out["config"] = self.config.to_json()
-        out["layers"] = [d.to_json() for d in self.layers]
-        if self.subject is not None:
-            out["subject"] = self.subject.to_json()
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        return jsonio.encode(out)
+        return _encode(self, {"config": self.config.to_json(),
+                              "layers": [d.to_json() for d in self.layers]})
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Manifest:
@@ -97,9 +110,7 @@ class Manifest:
             InvalidInputError: not JSON, an index, or a field has the wrong shape.
         """
         what = "image manifest"
-        obj = jsonio.decode_object(data, what)
-        _check_schema(obj, what)
-        media_type = jsonio.get_str(obj, "mediaType", what, default=MediaType.OCI_MANIFEST)
+        obj, media_type = _decode(data, what, MediaType.OCI_MANIFEST)
         if "manifests" in obj or media_type in (MediaType.OCI_INDEX,
                                                 MediaType.DOCKER_MANIFEST_LIST):
             raise InvalidInputError(f"invalid {what}: this is an image index")
@@ -134,15 +145,7 @@ class Index:
 
     def to_json(self) -> bytes:
         """Canonical bytes, in Go struct field order."""
-        out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type}
-        if self.artifact_type:
-            out["artifactType"] = self.artifact_type
-        out["manifests"] = [d.to_json() for d in self.manifests]
-        if self.subject is not None:
-            out["subject"] = self.subject.to_json()
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        return jsonio.encode(out)
+        return _encode(self, {"manifests": [d.to_json() for d in self.manifests]})
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Index:
@@ -152,9 +155,7 @@ class Index:
             InvalidInputError: not JSON, a manifest, or a field has the wrong shape.
         """
         what = "image index"
-        obj = jsonio.decode_object(data, what)
-        _check_schema(obj, what)
-        media_type = jsonio.get_str(obj, "mediaType", what, default=MediaType.OCI_INDEX)
+        obj, media_type = _decode(data, what, MediaType.OCI_INDEX)
         if "config" in obj or media_type in (MediaType.OCI_MANIFEST, MediaType.DOCKER_MANIFEST):
             raise InvalidInputError(f"invalid {what}: this is an image manifest")
         subject = jsonio.get_object(obj, "subject", what)

@@ -14,7 +14,6 @@ client's bounded backoff); a digest or size mismatch is final.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import dataclasses
 import enum
@@ -39,6 +38,7 @@ from builder.registry.errors import (
     TransportError,
     VerifyError,
 )
+from builder.registry.parallel import sum_in_parallel
 from solver.digest import Digest
 
 __all__ = ["BlobEvent", "BlobState", "PullOptions", "PullResult", "pull_image", "select_platform"]
@@ -203,16 +203,10 @@ def _fetch_all(client: RegistryClient, repository: str, content: ContentStore,
     if not todo:
         return 0
     config_digest = blobs[0].digest
-    with concurrent.futures.ThreadPoolExecutor(max(1, options.jobs)) as pool:
-        futures = [pool.submit(_fetch_blob, client, repository, content, blob,
-                               _tagged(notify, blob.digest == config_digest))
-                   for blob in todo]
-        try:
-            return sum(f.result() for f in futures)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    return sum_in_parallel(
+        lambda blob: _fetch_blob(client, repository, content, blob,
+                                 _tagged(notify, blob.digest == config_digest)),
+        todo, options.jobs)
 
 
 def _tagged(notify: Callable[[BlobEvent], None],

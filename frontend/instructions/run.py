@@ -88,18 +88,21 @@ class Run:
         )
 
 
-_E = TypeVar("_E", NetworkMode, SecurityMode, CacheSharing)
+_E = TypeVar("_E", NetworkMode, SecurityMode, CacheSharing, MountType)
 
 
-def _enum(kind: type[_E], value: str | None, what: str) -> _E | None:
-    if value is None:
-        return None
+def _choice(kind: type[_E], value: str, problem: str) -> _E:
+    """``value`` (any case) as a member of ``kind``; else ``<problem> 'value'``."""
     try:
         return kind(value.lower())
     except ValueError:
         allowed = ", ".join(m.value for m in kind)
         hint = f"use one of: {allowed}"
-        raise InstructionError(f"invalid {what} {value!r}", None, hint) from None
+        raise InstructionError(f"{problem} {value!r}", None, hint) from None
+
+
+def _enum(kind: type[_E], value: str | None, what: str) -> _E | None:
+    return None if value is None else _choice(kind, value, f"invalid {what}")
 
 
 def parse_mount(text: str, index: int = 0) -> RunMount:
@@ -128,12 +131,7 @@ def parse_mount(text: str, index: int = 0) -> RunMount:
 
 
 def _mount_type(value: str) -> MountType:
-    try:
-        return MountType(value.lower())
-    except ValueError:
-        allowed = ", ".join(m.value for m in MountType)
-        hint = f"use one of: {allowed}"
-        raise InstructionError(f"unsupported mount type {value!r}", None, hint) from None
+    return _choice(MountType, value, "unsupported mount type")
 
 
 def _flag(key: str, value: str | None) -> bool:
