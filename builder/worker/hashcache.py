@@ -40,7 +40,8 @@ class HashCache:
         self._dirty: dict[bytes, tuple[int, int, int, int, int, str]] = {}
         if cache_dir is not None:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(Path(cache_dir) / "filehash.sqlite", timeout=30)
+            self._db = sqlite3.connect(Path(cache_dir) / "filehash.sqlite", timeout=30,
+                                       check_same_thread=False)  # used by worker threads
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(_SCHEMA)
             for path, *meta in self._db.execute("SELECT * FROM files"):
