@@ -99,14 +99,14 @@ def default_level(compression: Compression) -> int | None:
 class Compressor(Protocol):
     """An incremental compressor."""
 
-    def compress(self, data: bytes) -> bytes: ...
+    def compress(self, data: bytes | bytearray) -> bytes: ...
 
     def flush(self) -> bytes: ...
 
 
 class _Identity:
-    def compress(self, data: bytes) -> bytes:
-        return data
+    def compress(self, data: bytes | bytearray) -> bytes:
+        return data if isinstance(data, bytes) else bytes(data)
 
     def flush(self) -> bytes:
         return b""

@@ -73,12 +73,15 @@ def changes_from_dir(path: str | Path) -> Iterator[Change]:
 
 
 def _walk_all(root: str, rel: str, kind: ChangeKind) -> Iterator[Change]:
-    for name in sorted_names(os.path.join(root, rel)):
+    # ``directory + name`` is ``os.path.join(root, rel + name)``, without the call
+    directory = os.path.join(root, rel)
+    lstat, is_dir = os.lstat, stat.S_ISDIR
+    for name in sorted_names(directory):
         child = rel + name
-        source = os.path.join(root, child)
-        st = os.lstat(source)
+        source = directory + name
+        st = lstat(source)
         yield Change(child, kind, source, st)
-        if stat.S_ISDIR(st.st_mode):
+        if is_dir(st.st_mode):
             yield from _walk_all(root, child + "/", kind)
 
 
@@ -92,9 +95,10 @@ def changes_from_upper(upperdir: str | Path) -> Iterator[Change]:
 
 
 def _walk_upper(root: str, rel: str) -> Iterator[Change]:
-    for name in sorted_names(os.path.join(root, rel)):
+    directory = os.path.join(root, rel)
+    for name in sorted_names(directory):
         child = rel + name
-        source = os.path.join(root, child)
+        source = directory + name
         st = os.lstat(source)
         if is_overlay_whiteout(st):
             yield Change(child, ChangeKind.DELETE, None)

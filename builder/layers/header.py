@@ -14,10 +14,11 @@ no uname/gname, no atime/ctime, device numbers only on device entries.
 from __future__ import annotations
 
 import struct
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["BLOCK", "Header", "TypeFlag", "encode_header", "padding"]
+__all__ = ["BLOCK", "Header", "TypeFlag", "encode_header", "encode_plain", "padding"]
 
 BLOCK = 512
 # name, the five numbers, checksum, type, linkname, magic+version, names, device numbers
@@ -26,6 +27,9 @@ _MAGIC = b"ustar\x0000"
 _MAX_ID = 8**7 - 1
 _MAX_SIZE = 8**11 - 1
 _ZERO_PAD = bytes(BLOCK)
+# what the checksum field (as spaces) and the magic add to every header's byte sum
+_CONSTANT_SUM = 8 * 0x20 + sum(_MAGIC)
+_HALF = BLOCK // 2
 
 
 class TypeFlag:
@@ -70,7 +74,41 @@ def _block(h: Header, name: bytes, linkname: bytes, numbers: tuple[int, int, int
     if h.typeflag in (TypeFlag.CHAR, TypeFlag.BLOCK):
         device = b"%07o\0%07o\0" % (h.devmajor, h.devminor)
     raw = _USTAR.pack(name, fields, b" " * 8, h.typeflag, linkname, _MAGIC, b"", device)
-    return raw[:148] + b"%06o\0 " % sum(raw) + raw[156:]
+    return raw[:148] + b"%06o\0 " % _byte_sum(raw) + raw[156:]
+
+
+def _byte_sum(block: bytes) -> int:
+    """``sum(block)`` for one 512-byte block, in C: Adler-32's first half is 1 + the
+    byte sum modulo 65521, exact for 256 bytes (at most 65280)."""
+    return (zlib.adler32(block[:_HALF]) & 0xFFFF) + (zlib.adler32(block[_HALF:]) & 0xFFFF) - 2
+
+
+def encode_plain(
+    name: bytes, typeflag: bytes, numbers: tuple[int, int, int, int, int], linkname: bytes = b""
+) -> bytes | None:
+    """The one USTAR block of an entry without xattrs or device numbers, or None.
+
+    The fast path of ``encode_header`` for the common entry: when it returns bytes
+    they equal ``encode_header(Header(name, typeflag, *numbers, linkname=linkname))``;
+    it returns None when that entry needs a PAX header (long or non-ASCII names,
+    numbers out of USTAR range). ``numbers`` is (mode, uid, gid, size, mtime).
+    """
+    mode, uid, gid, size, mtime = numbers
+    if not (
+        len(name) <= 100
+        and len(linkname) <= 100
+        and name.isascii()
+        and linkname.isascii()
+        and 0 <= uid <= _MAX_ID
+        and 0 <= gid <= _MAX_ID
+        and 0 <= size <= _MAX_SIZE
+        and 0 <= mtime <= _MAX_SIZE
+    ):
+        return None
+    fields = b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode & 0o7777, uid, gid, size, mtime)
+    # name, fields and linkname are at most 248 bytes: one exact Adler-32 sum
+    total = (zlib.adler32(name + fields + linkname) & 0xFFFF) - 1 + typeflag[0] + _CONSTANT_SUM
+    return _USTAR.pack(name, fields, b"%06o\0 " % total, typeflag, linkname, _MAGIC, b"", b"")
 
 
 def _record(key: bytes, value: bytes) -> bytes:

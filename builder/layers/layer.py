@@ -1,27 +1,24 @@
 """Making a layer blob: tar, diff_id, compression, digest and size in one streaming pass.
 
 May import: stdlib, solver.digest, builder.errors, builder.content,
-builder.layers.{compress,diff,tar}.
+builder.layers.{compress,diff,pipeline,tar}.
 
-The tar writer runs in the calling thread and hashes the uncompressed bytes (the
-diff_id); a second thread compresses, hashes the compressed bytes (the blob digest)
-and writes them out. zlib, zstandard and hashlib release the GIL on large buffers,
-so the two overlap. The queue between them is bounded (``_DEPTH`` chunks of
-``_CHUNK`` bytes), so memory stays flat whatever the layer size.
+The tar writer runs in the calling thread and feeds a ``Pipeline``, whose worker
+threads hash, compress and write (see pipeline.py). zstd runs single-threaded: its
+multi-threaded frames differ from single-threaded ones, and the bytes of a layer
+must not change.
 """
 
 from __future__ import annotations
 
-import hashlib
-import queue
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from builder.content.store import ContentStore
 from builder.errors import UsageError
-from builder.layers.compress import Compression, Compressor, new_compressor
+from builder.layers.compress import Compression, new_compressor
 from builder.layers.diff import Change
+from builder.layers.pipeline import Pipeline
 from builder.layers.tar import Sink, write_tar
 from solver.digest import Digest
 
@@ -34,8 +31,6 @@ __all__ = [
     "write_layer",
 ]
 
-_CHUNK = 1 << 20
-_DEPTH = 8
 _MEDIA_TYPES = {
     Compression.NONE: "application/vnd.oci.image.layer.v1.tar",
     Compression.GZIP: "application/vnd.oci.image.layer.v1.tar+gzip",
@@ -90,65 +85,6 @@ def media_type_for(compression: Compression) -> str:
     return _MEDIA_TYPES[compression]
 
 
-class _Pipeline:
-    """Sink for tar bytes: hash, then compress/hash/write on a worker thread."""
-
-    def __init__(self, out: Sink, compressor: Compressor) -> None:
-        self._out = out
-        self._compressor = compressor
-        self._diff = hashlib.sha256()
-        self._blob = hashlib.sha256()
-        self._size = 0
-        self._buf = bytearray()
-        self._queue: queue.Queue[bytes | None] = queue.Queue(_DEPTH)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="layer-compress", daemon=True)
-        self._thread.start()
-
-    def write(self, data: bytes, /) -> int:
-        if not self._buf and len(data) >= _CHUNK:
-            self._ship(data)
-        else:
-            self._buf += data
-            if len(self._buf) >= _CHUNK:
-                self._ship(bytes(self._buf))
-                self._buf.clear()
-        return len(data)
-
-    def _ship(self, chunk: bytes) -> None:
-        self._diff.update(chunk)
-        self._queue.put(chunk)
-
-    def _emit(self, data: bytes) -> None:
-        if data:
-            self._blob.update(data)
-            self._size += len(data)
-            self._out.write(data)
-
-    def _work(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._emit(self._compressor.compress(chunk))
-                except BaseException as exc:  # re-raised in the caller's thread
-                    self._error = exc
-
-    def close(self, *, abort: bool = False) -> tuple[Digest, Digest, int]:
-        if self._buf and not abort:
-            self._ship(bytes(self._buf))
-            self._buf.clear()
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        self._emit(self._compressor.flush())
-        return (
-            Digest.from_hex(self._diff.hexdigest()),
-            Digest.from_hex(self._blob.hexdigest()),
-            self._size,
-        )
-
-
 def write_layer(changes: Iterable[Change], out: Sink, opts: LayerOptions) -> LayerInfo:
     """Write the layer blob of ``changes`` to ``out``.
 
@@ -157,7 +93,7 @@ def write_layer(changes: Iterable[Change], out: Sink, opts: LayerOptions) -> Lay
         UsageError: the compression level is out of range.
         OSError: reading the tree or writing ``out`` failed.
     """
-    pipeline = _Pipeline(out, new_compressor(opts.compression, opts.level))
+    pipeline = Pipeline(out, new_compressor(opts.compression, opts.level))
     try:
         write_tar(changes, pipeline, opts.source_date_epoch)
     except BaseException:

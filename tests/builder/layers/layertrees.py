@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import random
 import stat
 import tarfile
 from pathlib import Path
@@ -92,3 +93,42 @@ def tar_bytes(entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
         for info, data in entries:
             tar.addfile(info, io.BytesIO(data) if data is not None else None)
     return buf.getvalue()
+
+
+def make_golden_tree(root: Path) -> None:
+    """A fixed tree whose layer bytes ``testdata/layers/golden.json`` pins (needs root).
+
+    Sizes straddle the small-file read limit and the writer's 1 MiB chunks, so
+    where chunks end (which gzip-via-isal output depends on) is exercised.
+    """
+    rng = random.Random(20261123)
+    sizes = (0, 1, 100, 511, 512, 513, 4096, 9000, 65535, 65536, 65537, 200_000)
+    root.mkdir()
+    for d in range(5):
+        sub = root / f"d{d}"
+        sub.mkdir()
+        for i in range(40):
+            size = rng.choice(sizes)
+            half = size // 2
+            data = rng.randbytes(half) + b"the same words again " * ((size - half) // 21 + 1)
+            (sub / f"f{i:02d}").write_bytes(data[:size])
+    (root / "big.bin").write_bytes(rng.randbytes((5 << 19) + 7))  # 2.5 MiB + 7
+    (root / "exact.bin").write_bytes(rng.randbytes(1 << 20))
+    os.link(root / "d0/f00", root / "d0/hard-small")
+    os.link(root / "big.bin", root / "hard-big")
+    os.symlink("d1/f01", root / "link")
+    os.symlink("x" * 150, root / "long-link")
+    (root / ("n" * 120)).write_text("long name")
+    (root / "ünï ☃").write_text("unicode")
+    os.setxattr(root / "d2/f02", "user.golden", b"\x00\xffvalue")
+    os.mkfifo(root / "fifo")
+    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+        for name in sorted(dirnames + filenames) + [""]:
+            path = os.path.join(dirpath, name) if name else dirpath
+            os.chown(path, 1000, 1000, follow_symlinks=False)
+            if not os.path.islink(path):
+                os.chmod(path, 0o750 if os.path.isdir(path) else 0o644)
+            os.utime(path, ns=(1_600_000_000 * 10**9,) * 2, follow_symlinks=False)
+    os.chown(root / "d3/f03", 3_000_000, 5)
+    os.utime(root / "d4/f04", ns=(-5 * 10**9,) * 2)
+    os.utime(root / "d4/f05", ns=(1_700_000_000_999_999_999,) * 2)

@@ -8,7 +8,15 @@ import tarfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder.layers.header import BLOCK, Header, TypeFlag, encode_header, padding
+from builder.layers.header import (
+    BLOCK,
+    Header,
+    TypeFlag,
+    _byte_sum,
+    encode_header,
+    encode_plain,
+    padding,
+)
 
 _names = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\0"),
@@ -112,3 +120,51 @@ def test_pax_records_are_sorted_by_key() -> None:
         == sorted(keys)
         == [b"SCHILY.xattr.security.capability", b"SCHILY.xattr.user.b", b"uid"]
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.binary(min_size=1, max_size=110),
+    linkname=st.binary(max_size=110),
+    typeflag=st.sampled_from(
+        [TypeFlag.REG, TypeFlag.LINK, TypeFlag.SYMLINK, TypeFlag.DIR, TypeFlag.FIFO]
+    ),
+    mode=st.integers(0, 0o177777),
+    ids=st.tuples(st.integers(0, 2**22), st.integers(0, 2**22)),
+    size=st.integers(0, 2**34),
+    mtime=st.integers(-(2**10), 2**34),
+)
+def test_plain_encoding_is_the_full_encoding_or_declines(
+    name: bytes,
+    linkname: bytes,
+    typeflag: bytes,
+    mode: int,
+    ids: tuple[int, int],
+    size: int,
+    mtime: int,
+) -> None:
+    numbers = (mode, ids[0], ids[1], size, mtime)
+    plain = encode_plain(name, typeflag, numbers, linkname)
+    full = encode_header(Header(name, typeflag, mode & 0o7777, *numbers[1:], linkname=linkname))
+    if plain is None:
+        assert len(full) > BLOCK  # it declines exactly when a PAX header is needed
+    else:
+        assert plain == full
+
+
+def test_plain_encoding_declines_what_ustar_cannot_say() -> None:
+    ok = (0o644, 0, 0, 10, 1)
+    assert encode_plain(b"f", TypeFlag.REG, ok) is not None
+    assert encode_plain(b"x" * 101, TypeFlag.REG, ok) is None
+    assert encode_plain("ü".encode(), TypeFlag.REG, ok) is None
+    assert encode_plain(b"l", TypeFlag.SYMLINK, ok, b"t" * 101) is None
+    assert encode_plain(b"f", TypeFlag.REG, (0o644, 8**7, 0, 10, 1)) is None
+    assert encode_plain(b"f", TypeFlag.REG, (0o644, 0, 0, 8**11, 1)) is None
+    assert encode_plain(b"f", TypeFlag.REG, (0o644, 0, 0, 10, -1)) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(block=st.binary(min_size=BLOCK, max_size=BLOCK))
+def test_header_checksum_is_the_byte_sum(block: bytes) -> None:
+    assert _byte_sum(block) == sum(block)
+    assert _byte_sum(b"\xff" * BLOCK) == 255 * BLOCK

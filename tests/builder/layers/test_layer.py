@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -24,7 +25,11 @@ from builder.layers import (
     store_layer,
     write_layer,
 )
+from builder.layers.compress import GZIP_BACKEND
 from builder.root import Root
+from tests.builder.layers.layertrees import make_golden_tree
+
+TESTDATA = Path(__file__).resolve().parents[3] / "testdata"
 
 
 def _tree(root: Path) -> Path:
@@ -115,3 +120,26 @@ def test_source_date_epoch_is_parsed_at_the_edge() -> None:
     for bad in ("-1", "1.5", "soon", "١٢"):
         with pytest.raises(UsageError, match="invalid SOURCE_DATE_EPOCH"):
             parse_source_date_epoch(bad)
+
+
+_GOLDEN = json.loads((TESTDATA / "layers" / "golden.json").read_text())
+
+
+@pytest.mark.privileged  # the tree's owners are fixed with chown
+@pytest.mark.parametrize(
+    "case",
+    _GOLDEN["cases"],
+    ids=lambda c: f"{c['compression']}-{c['level']}-{c['source_date_epoch']}",
+)
+def test_layer_bytes_stay_as_pinned(tmp_path: Path, case: dict[str, object]) -> None:
+    compression = Compression(case["compression"])
+    if compression is Compression.GZIP and GZIP_BACKEND != _GOLDEN["gzip_backend"]:
+        pytest.skip(f"pinned gzip bytes are {_GOLDEN['gzip_backend']}'s, not {GZIP_BACKEND}'s")
+    make_golden_tree(tmp_path / "golden")
+    level, epoch = case["level"], case["source_date_epoch"]
+    assert level is None or isinstance(level, int)
+    assert epoch is None or isinstance(epoch, int)
+    info = write_layer(
+        changes_from_dir(tmp_path / "golden"), io.BytesIO(), LayerOptions(compression, level, epoch)
+    )
+    assert (info.diff_id, info.digest, info.size) == (case["diff_id"], case["digest"], case["size"])

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from builder.errors import InvalidInputError
 from builder.layers import Change, ChangeKind, changes_from_dir, changes_from_upper
-from builder.layers.tar import write_tar
+from builder.layers.tar import CHUNK, write_tar
 from tests.builder.layers.layertrees import describe_tree, make_rich_tree
 
 
@@ -157,3 +158,49 @@ def test_upperdir_becomes_whiteouts_and_opaque_markers(tmp_path: Path) -> None:
     assert not any(
         k.startswith("SCHILY.xattr.trusted.overlay") for m in members for k in m.pax_headers
     )
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.objects: list[object] = []
+
+    def write(self, data: bytes | bytearray, /) -> int:
+        self.objects.append(data)
+        self.writes.append(bytes(data))
+        return len(data)
+
+
+def test_sink_gets_whole_chunks_and_may_keep_them(tmp_path: Path) -> None:
+    for i in range(300):
+        (tmp_path / f"f{i:03d}").write_bytes(os.urandom(9000))
+    (tmp_path / "zbig").write_bytes(os.urandom(3 * CHUNK + 5))
+    sink = _Recorder()
+    write_tar(changes_from_dir(tmp_path), sink, None)
+    assert len(sink.writes) > 3
+    assert all(len(w) >= CHUNK for w in sink.writes[:-1])
+    # nothing handed over is reused afterwards: the sink may queue it as it is
+    assert [bytes(o) for o in sink.objects] == sink.writes  # type: ignore[call-overload]
+    assert len({id(o) for o in sink.objects}) == len(sink.objects)
+    assert b"".join(sink.writes) == _tar(changes_from_dir(tmp_path))
+
+
+@pytest.mark.parametrize("size", [100, 70_000], ids=["small", "streamed"])
+def test_file_that_shrank_after_its_lstat_is_an_error(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * size)
+    before = os.lstat(path)
+    path.write_bytes(b"x" * (size // 2))
+    change = Change("f", ChangeKind.ADD, str(path), before)
+    with pytest.raises(InvalidInputError, match="f: file shrank while being archived"):
+        _tar([change])
+
+
+def test_file_replaced_by_a_symlink_is_not_followed(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"secret")
+    os.symlink("f", tmp_path / "g")
+    # a regular file replaced by a symlink after the walk is refused, not followed
+    change = Change("g", ChangeKind.ADD, str(tmp_path / "g"), os.lstat(path))
+    with pytest.raises(OSError):
+        _tar([change])
