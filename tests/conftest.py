@@ -23,6 +23,17 @@ TESTDATA = REPO / "testdata"
 BUSYBOX = "/bin/busybox"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``privileged`` need root (namespaces, overlayfs, mknod): skip them,
+    with the reason, when the suite runs as another user."""
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="needs root (namespaces, overlayfs, mknod, netlink)")
+    for item in items:
+        if "privileged" in item.keywords:
+            item.add_marker(skip)
+
+
 def _rootfs_module() -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(
         "make_busybox_rootfs", TESTDATA / "make_busybox_rootfs.py")
