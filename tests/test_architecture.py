@@ -35,7 +35,7 @@ BUILDER_LAYERS: list[set[str]] = [
     {"snapshots"},
     {"sandbox"},
     {"worker", "runtime"},
-    {"exporters", "context", "archive"},
+    {"exporters", "context"},
     {"build"},
     {"cli", "server"},
 ]
