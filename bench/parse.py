@@ -10,7 +10,9 @@ comments; 20–200 lines each), parses every file with
 (reading ``.structure``, its equivalent of a full parse), in interleaved
 rounds, and prints the best CPU and wall times of each and their ratios;
 then what building the nodes alone costs, and ``pybuild --version`` in a
-subprocess against a bare interpreter start (medians of 10).
+subprocess against a bare interpreter start (medians of 10). ``--kinds``
+instead times each kind of line alone (one-line shell form, flags, JSON
+arrays, continuation blocks, heredocs), to show which path is slow.
 """
 
 from __future__ import annotations
@@ -73,6 +75,39 @@ def _simple(rng: random.Random, stage: str) -> list[str]:
         [f"COPY --from=build /out/{word} /usr/local/bin/{word}"],
         [f'RUN ["/bin/sh", "-c", "echo {word}"]'],
     ][choice]
+
+
+# One line shape per kind, for ``--kinds``: where the time of each path goes.
+KINDS = ("plain", "flags", "json", "block", "heredoc")
+
+
+def _kind_lines(kind: str, rng: random.Random) -> list[str]:
+    word = rng.choice(WORDS)
+    if kind == "block":
+        return _run_block(rng)
+    if kind == "heredoc":
+        return _heredoc_block(rng)
+    return {
+        "plain": [f"WORKDIR /src/{word}", f"ENV A=/opt/{word} PATH=/opt/{word}/bin:$PATH",
+                  "USER 1000:1000", f"EXPOSE {rng.randint(1000, 9999)}/tcp"],
+        "flags": [f"COPY --chown=1000:1000 {word}/ /src/{word}/",
+                  f"RUN --mount=type=cache,target=/root/.cache/{word} make -C /src/{word} all",
+                  f"COPY --from=build --chmod=755 /out/{word} /usr/local/bin/{word}"],
+        "json": [f'RUN ["/bin/sh", "-c", "echo {word}"]', f'ENTRYPOINT ["/usr/local/bin/{word}"]',
+                 'CMD ["--help"]'],
+    }[kind]
+
+
+def kind_corpus(kind: str, count: int, seed: int) -> list[bytes]:
+    """``count`` Dockerfiles of one FROM and 30 groups of one ``kind`` of lines."""
+    rng = random.Random(seed)
+    files = []
+    for _ in range(count):
+        lines = ["FROM alpine AS build"]
+        for _ in range(30):
+            lines += _kind_lines(kind, rng)
+        files.append(("\n".join(lines) + "\n").encode())
+    return files
 
 
 def make_dockerfile(rng: random.Random) -> str:
@@ -181,12 +216,30 @@ def time_python(runs: int = 10) -> float:
     return statistics.median(times)
 
 
+def print_kinds(count: int, seed: int, rounds: int) -> None:
+    """The CPU ratio pybuild/dockerfile-parse for each kind of line."""
+    for kind in KINDS:
+        files = kind_corpus(kind, count, seed)
+        ours, theirs = [], []
+        for _ in range(rounds):
+            ours.append(time_pybuild(files))
+            theirs.append(time_dockerfile_parse(files))
+        cpu, their_cpu = _best(ours)[0], _best(theirs)[0]
+        print(f"{kind:8} pybuild {cpu:.3f} s, dockerfile-parse {their_cpu:.3f} s CPU:"
+              f" ratio {cpu / their_cpu:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--kinds", action="store_true",
+                        help="time each kind of line alone (plain, flags, json, block, heredoc)")
     opts = parser.parse_args()
+    if opts.kinds:
+        print_kinds(max(1, opts.files // 5), opts.seed, opts.rounds)
+        return 0
     files = corpus(opts.files, opts.seed)
     lines = sum(f.count(b"\n") for f in files)
     parse_dockerfile(files[0])  # build the (cached) LALR parser outside the timing

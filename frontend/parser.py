@@ -1,7 +1,7 @@
 """Dockerfile text to a ``frontend.nodes.Dockerfile``: the one owner of the Lark parser.
 
-May import: lark, frontend.errors, frontend.nodes, frontend.prelex, frontend.transformer,
-solver.source.
+May import: lark, frontend.errors, frontend.nodes, frontend.prelex, frontend.scan,
+frontend.transformer, solver.source.
 
 The pipeline is ``prelex`` (directives, continuations, comments, heredoc
 bodies) → the instruction grammar ``dockerfile.lark`` over the logical
@@ -19,17 +19,11 @@ lines go through it and ONBUILD lines (and any line it does not match)
 through Lark. Both build their nodes with ``transformer.build_instruction``,
 and a property test checks they agree on arbitrary input.
 
-``parse_dockerfile`` goes one step further (``_scan_lines``): one cheap
-regular expression per physical line skips blank and comment lines and
-splits a one-line instruction into keyword and arguments; when the
-arguments can only be the grammar's shell form (or a plain JSON array, or
-plain flags) the node is made on the spot, with single-line column
-arithmetic and the ``new_*`` constructors of ``frontend.nodes`` (a frozen
-dataclass's own ``__init__`` costs as much as the rest). Everything else
-goes the way above, line by line. ``tests/frontend/test_parser_scan.py``
-checks that the result, and the first error, are the reference pipeline's
-(``prelex`` then Lark) on the golden cases, the benchmark corpus and
-arbitrary text. Numbers: ``bench/parse.py``.
+``parse_dockerfile`` goes one step further: ``frontend.scan`` makes the
+nodes of ordinary lines, continuation blocks and heredocs with a few regular
+expressions over the whole text and no Lark at all, and hands everything
+else back, line by line, to ``_parse_lines`` (through a ``scan.Grammar``
+holding this module's compiled patterns). Numbers: ``bench/parse.py``.
 
 ``parse_inner`` re-reads an ONBUILD trigger (from this file, or from a base
 image's config, whose triggers are stored as text with heredoc bodies
@@ -48,18 +42,9 @@ from lark import Lark, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
 
 from frontend.errors import DockerfileSyntaxError, FrontendError
-from frontend.nodes import (
-    Dockerfile,
-    ExecForm,
-    Flag,
-    Heredoc,
-    Instruction,
-    ShellForm,
-    new_exec_form,
-    new_instruction,
-    new_shell_form,
-)
-from frontend.prelex import LogicalLine, Origin, Reader, prelex, simple_line
+from frontend.nodes import Dockerfile, Heredoc, Instruction
+from frontend.prelex import LogicalLine, Origin, Reader, prelex
+from frontend.scan import Grammar, scan_lines
 from frontend.transformer import (
     FAST_KEYWORDS,
     GO_SPACE,
@@ -68,9 +53,8 @@ from frontend.transformer import (
     Piece,
     build_instruction,
     check_trigger,
-    line_flag,
 )
-from solver.source import SourceFile, Span, new_span
+from solver.source import SourceFile, Span
 
 __all__ = ["parse_dockerfile", "parse_inner"]
 
@@ -116,17 +100,18 @@ def parse_dockerfile(text: str | bytes, name: str = "Dockerfile") -> Dockerfile:
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     source = _decode(raw, name) if isinstance(text, bytes) else text
     source = source.removeprefix("\ufeff")
+    origin = Origin(name)
     try:
-        reader = Reader(source, Origin(name), None)
+        reader = Reader(source, origin, None)
         if "\r" in source:  # the fast loop assumes "\n" endings
-            instructions = _parse_lines(prelex(source, Origin(name)).lines, name)
+            instructions = _parse_lines(prelex(source, origin).lines, name)
         else:
             try:
-                instructions = _scan_lines(reader, name)
+                instructions = scan_lines(reader, name, _grammar())
             except FrontendError:
                 # prelex reads the whole text before any instruction is
                 # parsed, so its errors (heredocs) win over a parse error
-                Reader(source, Origin(name), None).read()
+                Reader(source, origin, None).read()
                 raise
         if not instructions:
             last = max(1, source.count("\n") + (0 if source.endswith("\n") else 1))
@@ -218,174 +203,8 @@ def _parse_lines(
     return tuple(out)
 
 
-def _scan_lines(reader: Reader, name: str) -> tuple[Instruction, ...]:
-    """``_parse_lines(prelex(text).lines)``, faster: one regular expression
-    (``_scan_pattern``) steps over blank and comment lines and matches a
-    whole one-line instruction, whose node is made right here with
-    single-line column arithmetic. Any other line (continuations, heredocs,
-    ONBUILD, anything unusual or wrong) goes through ``Reader.next_item`` and
-    ``_parse_lines``, so both ways give identical nodes and errors
-    (``test_scan_path_equals_lark`` checks it).
-    """
-    text, lines = reader.text, reader.lines
-    match_at = _scan_pattern().match
-    ascii_only = text.isascii()  # then no lone surrogates for _go_string
-    last_chars = reader.escape + " \t"  # a line ending in one of these continues
-    number = reader.start  # index in ``lines`` of the line at ``pos``
-    pos = sum(len(line) + 1 for line in lines[:number])
-    size = len(text)
-    comments: tuple[str, ...] = ()
-    out: list[Instruction] = []
-    while pos < size:
-        match = match_at(text, pos)
-        if match is None:  # cannot happen: every part of the pattern is optional
-            break
-        pre, indent, original, keyword, rest = match.groups()
-        if pre:
-            skipped = pre.count("\n")
-            if "#" in pre:
-                comments = _comments(reader, number, number + skipped, comments)
-            number += skipped
-            pos += len(pre)
-        tokens: _Tokens | None = None
-        if (
-            rest
-            and (upper := keyword.upper()) in FAST_KEYWORDS
-            and original[-1] not in last_chars
-            and "<<" not in original
-        ):
-            col = len(indent) + 1
-            if rest[0] == "[" or rest[0] == "-":
-                tokens = _tokens(original, keyword, rest, ascii_only, (name, number + 1, col))
-            else:  # the common case: shell form, no flags
-                start = len(original) - len(rest)
-                if rest[-1] in GO_SPACE:
-                    rest = rest.rstrip(GO_SPACE)
-                if rest:
-                    tokens = new_shell_form(rest), start, rest, ()
-        if tokens is None:  # not a plain one-line instruction: the general way
-            if pos >= size:
-                break
-            first = number
-            number, comments = _general(reader, number, comments, out)
-            pos += sum(map(len, lines[first:number])) + number - first
-            continue
-        number += 1
-        args, start, body, flags = tokens
-        start += col
-        out.append(new_instruction(
-            upper, args, new_span(name, number, col, number, col + len(original)), flags, (),
-            keyword, original, comments, (),
-            new_span(name, number, start, number, start + len(body)), (),
-        ))
-        comments = ()
-        pos += len(indent) + len(original) + 1
-    return tuple(out)
-
-
-# A one-line instruction's arguments, their offset and text, and its flags.
-_Tokens = tuple[ExecForm | ShellForm, int, str, tuple[Flag, ...]]
-
-
-def _tokens(
-    original: str, keyword: str, rest: str, ascii_only: bool, where: tuple[str, int, int]
-) -> _Tokens | None:
-    """``_scan_lines``'s case of a line whose arguments (``rest``) start with
-    ``[`` or ``-`` (``where`` is file, line and column of ``original``);
-    None to leave the line to the general way."""
-    if rest[0] == "[" and ascii_only and (array := _EXEC_SIMPLE.fullmatch(rest)):
-        values = tuple(_JSON_STRING.findall(array.group(1)))
-        return new_exec_form(values), len(original) - len(rest), rest, ()
-    simple = _FLAGS_SIMPLE.match(original, len(keyword))
-    if simple is not None and simple.end() == len(original):
-        return _simple_flags(original, simple, where)
-    line_re, flag_re = _fast_path()
-    match = line_re.match(original)
-    if match is None:
-        return None
-    flag_text, exec_text, body = match.group(2, 3, 4)
-    if body is not None:
-        start = match.start(4)
-        if body[-1] in GO_SPACE:
-            body = body.rstrip(GO_SPACE)
-        if body[0] == "[" and keyword.upper() in _JSON_KEYWORDS:
-            return None
-        args: ExecForm | ShellForm = new_shell_form(body)
-    elif exec_text is not None and ascii_only and "\\" not in exec_text:
-        body, start = exec_text, match.start(3)
-        values = tuple(_JSON_STRING.findall(body))
-        if not values:
-            return None
-        args = new_exec_form(values)
-    else:
-        return None
-    flags: tuple[Flag, ...] = ()
-    if flag_text:
-        name, row, col = where
-        flags = tuple([
-            line_flag(f.group(1), name, row, col + f.start(1))
-            for f in flag_re.finditer(original, 0, match.end(2))
-        ])
-    return args, start, body, flags
-
-
-def _comments(reader: Reader, first: int, stop: int, comments: tuple[str, ...]) -> tuple[str, ...]:
-    """The comments before the next instruction after lines ``first:stop``
-    (blank or comment lines) are read."""
-    while first < stop:
-        _, first, comments = reader.next_item(first, comments)
-    return comments
-
-
-def _general(
-    reader: Reader, number: int, comments: tuple[str, ...], out: list[Instruction]
-) -> tuple[int, tuple[str, ...]]:
-    """Read the instruction starting at line ``number`` the general way,
-    append its node to ``out``; returns the next line and the comments."""
-    item, number, comments = reader.next_item(number, comments)
-    if item is not None:
-        line = item if isinstance(item, LogicalLine) else simple_line(item)
-        out += _parse_lines((line,), reader.origin.file)
-    return number, comments
-
-
-def _simple_flags(original: str, match: re.Match[str], where: tuple[str, int, int]) -> _Tokens:
-    """``_tokens`` for flags without quotes, backslashes or odd blanks,
-    followed by a shell-form payload (``_FLAGS_SIMPLE``)."""
-    name, row, col = where
-    body = match.group(2)
-    start = match.start(2)
-    if body[-1] in GO_SPACE:
-        body = body.rstrip(GO_SPACE)
-    flags = []
-    text, base, cursor = match.group(1), col + match.start(1), 0
-    for word in text.split():
-        at = text.index(word, cursor)
-        flags.append(line_flag(word, name, row, base + at))
-        cursor = at + len(word)
-    return new_shell_form(body), start, body, tuple(flags)
-
-
-# FLAG+ then REST, in the common shape: flag words with no quote, backslash
-# or Unicode blank, a payload starting with neither "-" nor "[" nor a blank
-# (so no FLAG, _DASHDASH, _TRAIL or JSON_ARRAY can take it); then the
-# grammar's tokens are exactly these (test_scan_path_equals_lark).
-_FLAGS_SIMPLE = re.compile(
-    r"((?:[ \t\v\f\r]++--[^\s\"'\\]++)++)[ \t\v\f\r]++([^\s\[\-][^\n]*+)"
-)
-# A JSON_ARRAY token of plain strings (no escapes), with nothing after it.
-_EXEC_SIMPLE = re.compile(
-    r'\[[ \t\r]*+("[^"\\\x00-\x1f]*+"(?:[ \t\r]*+,[ \t\r]*+"[^"\\\x00-\x1f]*+")*+)[ \t\r]*+\]'
-)
-
-
 # A logical line's first word and what follows the blanks after it.
 _KEYWORD_REST = re.compile(r"([^ \t\v\f\r\n]++)(?:[ \t\v\f\r]++(.*+))?", re.DOTALL)
-# Instructions whose JSON form must be an array of strings: a shell-form
-# payload starting with "[" goes the general way, which checks it.
-_JSON_KEYWORDS = frozenset({"ADD", "CMD", "COPY", "ENTRYPOINT", "RUN", "SHELL", "VOLUME"})
-# The strings of a JSON_ARRAY token holding no backslash: then each is literal.
-_JSON_STRING = re.compile(r'"([^"]*)"')
 
 
 @functools.lru_cache(maxsize=1)
@@ -439,6 +258,13 @@ def _scan_pattern() -> re.Pattern[str]:
         f"([ \\t]*+)(({terms['KEYWORD']}+)(?:[ \\t\\v\\f\\r]++([^\\n]*+))?)(?=\\n|\\Z)"
     )
     return re.compile(f"((?:[ \\t]*+(?:#[^\\n]*+)?\\n)*+)(?:{instruction})?")
+
+
+@functools.lru_cache(maxsize=1)
+def _grammar() -> Grammar:
+    """The patterns and the general way ``frontend.scan`` works with."""
+    line_re, flag_re = _fast_path()
+    return Grammar(_scan_pattern(), line_re, flag_re, _parse_lines)
 
 
 def _parse_with_lark(lines: tuple[LogicalLine, ...], name: str) -> tuple[Instruction, ...]:

@@ -11,10 +11,12 @@ import pytest
 from frontend.nodes import (
     ExecForm,
     Flag,
+    Heredoc,
     Instruction,
     ShellForm,
     new_exec_form,
     new_flag,
+    new_heredoc,
     new_instruction,
     new_shell_form,
 )
@@ -28,12 +30,14 @@ def _pairs() -> list[tuple[Any, Any]]:
         "COPY", ShellForm("a b"), span, (Flag(*flag_args),), (), "copy", "copy --from=build a b",
         ("note",), (3,), Span("D", 2, 19, 2, 22), (4,),
     )
+    heredoc_args = ("EOF", "a\n", False, True, Span("D", 3, 1, 4, 4), None, span)
     fast_fields = (*fields[:3], (new_flag(*flag_args),), *fields[4:])
     return [
         (new_span("D", 1, 2, 3, 4), Span("D", 1, 2, 3, 4)),
         (new_shell_form("make"), ShellForm("make")),
         (new_exec_form(("sh", "-c")), ExecForm(("sh", "-c"))),
         (new_flag(*flag_args), Flag(*flag_args)),
+        (new_heredoc(*heredoc_args), Heredoc(*heredoc_args)),
         (new_instruction(*fast_fields), Instruction(*fields)),
         (
             new_instruction(*fields, inner=Instruction(*fields)),
